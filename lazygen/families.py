@@ -150,6 +150,7 @@ class Family:
         event_rank: The rank of the family's own event (0 scalar, 1 vector, 2 matrix).
         has_rsample: Whether the family has reparametrised samples.
         discrete: Whether its support is discrete.
+        dependent_support: Whether its support moves with its parameters (Uniform).
         builtin: Whether it is one of ``torch.distributions``.
         supported: Whether lazygen can generate it.
         reason: Why not, where it cannot.
@@ -164,6 +165,7 @@ class Family:
     has_rsample: bool = False
     discrete: bool = False
     builtin: bool = True
+    dependent_support: bool = False
     supported: bool = True
     reason: str = ""
     _by_name: dict[str, Arg] = field(default_factory=dict, compare=False, repr=False)
@@ -324,6 +326,7 @@ def _introspect(module: str, cls: str, name: str, builtin: bool) -> Family:
         has_rsample=bool(rsample),
         discrete=discrete,
         builtin=builtin,
+        dependent_support=not static and not discrete,
     )
 
 
@@ -438,3 +441,37 @@ def lookup(name: str) -> Family:
     if not hasattr(importlib.import_module(module), cls):
         raise FamilyError(f"module '{module}' has no class '{cls}'")
     return _introspect(module, cls, name, builtin=False)
+
+
+def table() -> str:
+    r"""Returns a readable table of the families of :mod:`torch.distributions`.
+
+    For each family: its arguments with their constraints and default transforms,
+    its event, and whether lazygen supports it.
+    """
+
+    rows = [("family", "event", "arguments (constraint -> auto transform)", "status")]
+    for name, family in sorted(builtin_families().items()):
+        args = []
+        for arg in family.args:
+            if not arg.tensor:
+                args.append(f"{arg.name}: value")
+                continue
+            constraint = arg.constraint or "none"
+            transform = AUTO_TRANSFORMS.get(constraint, "")
+            if constraint.startswith("greater_than("):
+                transform = f"{constraint[13:-1]} + softplus"
+            transform = transform or "transform: required"
+            args.append(f"{arg.name}: {constraint} -> {transform}")
+        alternatives = "; ".join(" | ".join(group) for group in family.alternatives)
+        if alternatives:
+            args.append(f"one of {alternatives}")
+        event = ("scalar", "vector", "matrix")[family.event_rank]
+        status = "supported" if family.supported else f"unsupported: {family.reason}"
+        rows.append((name, event, ", ".join(args), status))
+
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
+        for row in rows
+    )

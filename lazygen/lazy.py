@@ -10,7 +10,6 @@ from __future__ import annotations
 __all__ = ["LazyDistribution", "UnconditionalDistribution"]
 
 import abc
-
 import torch
 import torch.nn as nn
 
