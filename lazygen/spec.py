@@ -368,6 +368,8 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool) or value is None:  # as the YAML reads: true, not True
+        return {True: "true", False: "false", None: "null"}[value]
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -386,6 +388,7 @@ class _Reader:
         self.nodes = 0
         self.constructor = yaml.constructor.SafeConstructor()
         self.reported: set[int] = set()  # nodes whose errors are already reported
+        self.sizes: dict[int, int] = {}  # expanded sizes of nodes, by id
 
     def scan(self, root: yaml.Node) -> None:
         r"""Reports what is wrong anywhere in the tree: unsafe tags and duplicate keys.
@@ -481,10 +484,31 @@ class _Reader:
             self.count(node)
             if node.tag != YAML_TAG + "seq":
                 raise self.fail(node, self._tag_message(node.tag))
+            if self.expanded(node) > MAX_NODES:
+                raise self.fail(
+                    node,
+                    f"this value expands to more than {MAX_NODES} YAML nodes through aliases "
+                    "(an alias bomb?): write the list out",
+                )
             return [self.plain(item) for item in node.value]
         if isinstance(node, yaml.MappingNode):
             raise self.fail(node, "expected a value or a list, got a mapping")
         return self.scalar(node)
+
+    def expanded(self, node: yaml.Node) -> int:
+        r"""Returns how many nodes `node` expands to, aliases repeated, in time linear in
+        the distinct nodes (an alias bomb is refused before it is expanded)."""
+
+        sizes = self.sizes
+        if id(node) not in sizes:
+            sizes[id(node)] = 0  # a cycle counts for nothing more
+            total = 1
+            if isinstance(node, yaml.SequenceNode):
+                total += sum(self.expanded(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total += sum(self.expanded(k) + self.expanded(v) for k, v in node.value)
+            sizes[id(node)] = total
+        return sizes[id(node)]
 
     def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         r"""Returns the entries of a mapping node, refusing duplicate and non-string keys."""
