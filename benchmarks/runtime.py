@@ -18,16 +18,14 @@ import argparse
 import statistics
 import sys
 import time
-import types
-
 import torch
 import torch.nn as nn
+import types
 import zuko  # noqa: F401  (imported on purpose: it sets torch's default validate_args)
-
-from torch.distributions import Distribution, Normal
 
 from lazygen.render import render
 from lazygen.spec import load_text
+from torch.distributions import Distribution, Normal
 
 FEATURES, CONTEXT, COMPONENTS, HIDDEN = 8, 16, 8, (64, 64)
 
