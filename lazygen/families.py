@@ -53,31 +53,59 @@ NOT_FAMILIES = (
 #: ``constraints``: constraints torch declares as dependent or not at all;
 #: ``values``: arguments that are plain Python values, not tensors;
 #: ``tensors``: tensor arguments that torch declares no constraint for;
-#: ``event_rank``: where ``support`` is a property and cannot be read off the class.
+#: ``event_rank``: where ``support`` is a property and cannot be read off the class;
+#: ``floors``: default ``min`` of an argument, where 1e-5 is too close to the edge;
+#: ``limits``: a soft bound ``L * tanh(x / L)`` on the unconstrained numbers a
+#: network gives an argument, for families whose samples or log-densities overflow
+#: at extreme parameters (see docs/families.md).
 FACTS: dict[str, dict[str, Any]] = {
     "Binomial": {"event_rank": 0},
+    "GeneralizedPareto": {
+        "event_rank": 0,
+        "floors": {"scale": 1e-3},
+        "limits": {"concentration": 1.0},
+    },
+    "InverseGamma": {"floors": {"concentration": 0.5}, "limits": {"concentration": 10.0, "rate": 10.0}},
+    "Kumaraswamy": {
+        "floors": {"concentration1": 0.1, "concentration0": 0.1},
+        "limits": {"concentration1": 5.0, "concentration0": 5.0},
+    },
+    "StudentT": {"floors": {"df": 1.0}},
+    "VonMises": {"limits": {"concentration": 10.0}},
+    "Weibull": {
+        "floors": {"concentration": 0.5},
+        "limits": {"concentration": 5.0, "scale": 10.0},
+    },
     "Categorical": {"event_rank": 0, "shapes": {"probs": ["D", "K"], "logits": ["D", "K"]}},
     "ContinuousBernoulli": {"values": ["lims"]},
-    "GeneralizedPareto": {"event_rank": 0},
     "LKJCholesky": {"values": ["dim"], "shapes": {"concentration": []}},
     "LogisticNormal": {"shapes": {"loc": ["D-1"], "scale": ["D-1"]}},
     "LowRankMultivariateNormal": {"shapes": {"cov_factor": ["D", "R"]}},
     "Multinomial": {"event_rank": 1, "values": ["total_count"]},
     "MultivariateNormal": {
+        "floors": {"covariance_matrix": 0.1, "precision_matrix": 0.1},
+        "limits": {"covariance_matrix": 5.0, "precision_matrix": 5.0},
         "shapes": {
             "covariance_matrix": ["D", "D"],
             "precision_matrix": ["D", "D"],
             "scale_tril": ["D", "D"],
         },
     },
-    "Pareto": {"event_rank": 0},
+    "Pareto": {
+        "event_rank": 0,
+        "floors": {"alpha": 1.0},
+        "limits": {"alpha": 10.0, "scale": 10.0},
+    },
     "RelaxedOneHotCategorical": {"tensors": ["temperature"], "shapes": {"temperature": []}},
-    "RelaxedBernoulli": {"tensors": ["temperature"]},
     "Uniform": {
         "event_rank": 0,
         "constraints": {"low": "real", "high": "greater_than(low)"},
+        "floors": {"high": 1e-3},
     },
+    "RelaxedBernoulli": {"tensors": ["temperature"]},
     "Wishart": {
+        "floors": {"df": 1.0, "covariance_matrix": 0.1, "precision_matrix": 0.1},
+        "limits": {"scale_tril": 3.0, "covariance_matrix": 3.0, "precision_matrix": 3.0},
         "constraints": {
             "df": "greater_than(D-1)",
             "covariance_matrix": "positive_definite",
@@ -135,6 +163,8 @@ class Arg:
     constraint: str | None
     shape: tuple[str, ...]
     default: Any = None
+    floor: float | None = None
+    limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +343,8 @@ def _introspect(module: str, cls: str, name: str, builtin: bool) -> Family:
                 constraint=constraint,
                 shape=tuple(shapes.get(p.name, vector)),
                 default=list(literal) if isinstance(literal, tuple) else literal,
+                floor=facts.get("floors", {}).get(p.name),
+                limit=facts.get("limits", {}).get(p.name),
             )
         )
 

@@ -406,6 +406,10 @@ class _Builder:
                     forward.append(f"{x} = {x}.unflatten(-1, ({', '.join(dims)}))")
                 elif not dims:
                     forward.append(f"{x} = {x}.squeeze(-1)")
+                arg = spec.family.arg(p.name)
+                if arg is not None and arg.limit is not None:
+                    limit = _number(arg.limit)
+                    forward.append(f"{x} = {limit} * torch.tanh({x} / {limit})")
                 if p.transform != "identity" or p.offset is not None:
                     expr, square = self.forward_transform(p, f"{x}.contiguous()")
                     forward.append(f"{x} = {expr}")
@@ -436,7 +440,10 @@ class _Builder:
             rendered.append(value if positional and value == arg.name else f"{arg.name}={value}")
             positional = positional and value == arg.name
         validate = "validate_args=self.validate_args"
-        dist = f"{spec.family.cls}({', '.join([*rendered, validate])})"
+        if _takes_validate_args(spec):
+            dist = f"{spec.family.cls}({', '.join([*rendered, validate])})"
+        else:
+            dist = f"{spec.family.cls}({', '.join(rendered)})"
         if spec.independent:
             dist = f"Independent({dist}, 1, {validate})"
         if self.mixture:
@@ -495,6 +502,19 @@ class _Builder:
             "dist": dist,
             "conditional": conditional,
         }
+
+
+def _takes_validate_args(spec: Spec) -> bool:
+    r"""Whether the family's constructor accepts ``validate_args`` (zuko's do not)."""
+
+    if spec.family.builtin:
+        return True
+    import importlib
+    import inspect
+
+    cls = getattr(importlib.import_module(spec.family.module), spec.family.cls)
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    return any(p.name == "validate_args" or p.kind == p.VAR_KEYWORD for p in parameters)
 
 
 def _is_dim(spec: Spec, p: Param) -> bool:

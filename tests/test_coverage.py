@@ -63,7 +63,8 @@ NATURAL: dict[str, dict] = {
     "Poisson": {"rate": "net"},
     "RelaxedBernoulli": {"temperature": {"net": "shared", "transform": "softplus"}, "probs": "net"},
     "RelaxedOneHotCategorical": {
-        "temperature": {"net": "shared", "transform": "softplus"},
+        # torch's RelaxedOneHotCategorical only broadcasts a context-free temperature
+        "temperature": {"parameter": 0.5, "transform": "softplus"},
         "probs": "net",
     },
     "StudentT": {"df": "net", "loc": "net", "scale": "net"},
