@@ -67,7 +67,7 @@ FACTS: dict[str, dict[str, Any]] = {
     },
     "InverseGamma": {"floors": {"concentration": 0.5}, "limits": {"concentration": 10.0, "rate": 10.0}},
     "Kumaraswamy": {
-        "floors": {"concentration1": 0.1, "concentration0": 0.1},
+        "floors": {"concentration1": 0.2, "concentration0": 1.0},
         "limits": {"concentration1": 5.0, "concentration0": 5.0},
     },
     "StudentT": {"floors": {"df": 1.0}},
@@ -100,7 +100,8 @@ FACTS: dict[str, dict[str, Any]] = {
     "Uniform": {
         "event_rank": 0,
         "constraints": {"low": "real", "high": "greater_than(low)"},
-        "floors": {"high": 1e-3},
+        "floors": {"high": 0.1},
+        "limits": {"low": 10.0},
     },
     "RelaxedBernoulli": {"tensors": ["temperature"]},
     "Wishart": {
