@@ -134,7 +134,7 @@ def test_concurrent_builds(tmp_path):
         for _ in range(3)
     ]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
-    for rc, stdout, stderr in results:
+    for _rc, stdout, stderr in results:
         assert "Traceback" not in stdout + stderr
     assert any(rc == 0 for rc, _, _ in results), results
     files = list(out.iterdir())
