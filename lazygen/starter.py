@@ -35,7 +35,12 @@ def _chosen(family: Family) -> list[Arg]:
     for group in family.alternatives:
         best = next((name for name in PREFERRED if name in group), group[0])
         picked.append(best)
-    return [a for a in family.args if a.required or a.name in picked and a.name in grouped]
+    chosen = [a for a in family.args if a.required or a.name in picked and a.name in grouped]
+    if not any(a.tensor for a in chosen):
+        # Only constants (LKJCholesky's dim): a starter needs something to learn or
+        # condition on, so it takes the optional tensor arguments too.
+        chosen = [a for a in family.args if a in chosen or a.tensor and a.name not in grouped]
+    return chosen
 
 
 def starter(name: str, family: str, features: int, context: int) -> tuple[str, str]:
