@@ -494,6 +494,8 @@ def table() -> str:
             transform = AUTO_TRANSFORMS.get(constraint, "")
             if constraint.startswith("greater_than("):
                 transform = f"{constraint[13:-1]} + softplus"
+            if constraint in ("nonnegative_integer", "integer", "boolean"):
+                transform = "buffer or value"  # no transform reaches integers
             transform = transform or "transform: required"
             args.append(f"{arg.name}: {constraint} -> {transform}")
         alternatives = "; ".join(" | ".join(group) for group in family.alternatives)

@@ -176,5 +176,6 @@ def test_families_command():
         assert row.rstrip().endswith("supported")
     assert "scale: positive -> softplus" in rows["Normal"]
     assert "one of probs | logits" in rows["Bernoulli"]
+    assert "total_count: nonnegative_integer -> buffer or value" in rows["Binomial"]
     assert rows["Wishart"].split()[1] == "matrix"
     assert table() == result.output.rstrip("\n")
