@@ -62,8 +62,8 @@ FACTS: dict[str, dict[str, Any]] = {
     "Binomial": {"event_rank": 0},
     "GeneralizedPareto": {
         "event_rank": 0,
-        "floors": {"scale": 1e-3},
-        "limits": {"concentration": 1.0},
+        "floors": {"scale": 1e-2},
+        "limits": {"concentration": 0.5},
     },
     "InverseGamma": {"floors": {"concentration": 0.5}, "limits": {"concentration": 10.0, "rate": 10.0}},
     "Kumaraswamy": {
