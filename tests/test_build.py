@@ -149,8 +149,6 @@ FAMILIES = ["Normal", "Categorical", "MultivariateNormal", "Dirichlet", "LKJChol
 FAMILIES += ["Wishart", "Uniform"]
 RENDER_BUGS = {
     ("Uniform", 0): "render: unconditional Uniform's forward uses an unbound `low` (NameError)",
-    ("Uniform", 3): "test template: conditional Uniform's test_depends_on_context/test_state_dict "
-    "evaluate log_prob outside the support of another context (ValueError)",
 }
 CASES = [
     pytest.param(
