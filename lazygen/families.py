@@ -60,6 +60,7 @@ NOT_FAMILIES = (
 #: at extreme parameters (see docs/families.md).
 FACTS: dict[str, dict[str, Any]] = {
     "Binomial": {"event_rank": 0},
+    "FisherSnedecor": {"floors": {"df2": 0.5}},
     "GeneralizedPareto": {
         "event_rank": 0,
         "floors": {"scale": 1e-2},
