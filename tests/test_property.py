@@ -88,6 +88,9 @@ def valid_specs(draw):
     if spec.get("mixture") and context and "net" not in params.values():
         # only the mixture weights from c: see test_conditional_mixture_without_net_component
         params[next(iter(params))] = "net"
+    if context and spec.get("independent") is False and "net" not in params.values():
+        # see test_conditional_dependent_without_net (render bug)
+        params[next(iter(params))] = "net"
     spec["params"] = params
     return spec
 
@@ -104,7 +107,7 @@ def import_file(path: Path, name: str):
 
 
 @given(data=valid_specs())
-@settings(max_examples=40 if hypothesis_profile() == "ci" else None)
+@settings(max_examples=40 if hypothesis_profile() == "ci" else settings.default.max_examples)
 def test_random_valid_specs_build_and_work(data, tmp_path_factory):
     text = yaml.safe_dump(data, sort_keys=False)
     (spec,) = load_text(text, "random.yaml")
@@ -139,7 +142,8 @@ def test_random_valid_specs_build_and_work(data, tmp_path_factory):
         with pytest.raises(ValueError, match=str(spec.context)):
             lazy(torch.randn(2, spec.context + 1))
 
-    if hypothesis_profile() == "long":
+    # independent: false: see test_generated_tests_of_dependent_spec (template bug)
+    if hypothesis_profile() == "long" and (spec.independent or spec.family.event_rank):
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)],
             capture_output=True,
@@ -210,6 +214,48 @@ def test_conditional_mixture_without_net_component(tmp_path):
     assert d.batch_shape == (4,) and d.event_shape == (2,)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="template bug: the generated test file asserts batch_shape == B even for "
+    "`independent: false`, where the contract says batch_shape == (*B, features)",
+)
+def test_generated_tests_of_dependent_spec(tmp_path):
+    text = (
+        "name: Dependent\nmodule: dependent\nfamily: Normal\nfeatures: 2\n"
+        "independent: false\nparams:\n  loc: {parameter: 0.0}\n  scale: {parameter: 1.0}\n"
+    )
+    (spec,) = load_text(text, "dep.yaml")
+    files = render(spec, str(tmp_path))
+    (tmp_path / "dependent.py").write_text(files.module, encoding="utf-8")
+    (tmp_path / "test_dependent.py").write_text(files.tests, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "shapes"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="render bug: a conditional `independent: false` spec with no `net` argument is "
+    "expanded to c.shape[:-1] instead of (*c.shape[:-1], features): RuntimeError",
+)
+def test_conditional_dependent_without_net(tmp_path):
+    text = (
+        "name: DepNoNet\nmodule: dep_no_net\nfamily: Gamma\nfeatures: 2\ncontext: 1\n"
+        "independent: false\nparams:\n  concentration: {parameter: 1.5}\n"
+        "  rate: {parameter: 1.5}\n"
+    )
+    (spec,) = load_text(text, "dep.yaml")
+    path = tmp_path / f"{spec.module}.py"
+    path.write_text(render(spec, str(tmp_path)).module, encoding="utf-8")
+    d = getattr(import_file(path, spec.module), spec.name)()(torch.randn(4, 1))
+    assert d.batch_shape == (4, 2) and d.event_shape == ()
+
+
 def mutate(text: str, ops: list[tuple[int, int, int, str]]) -> str:
     for op, i, j, ch in ops:
         if not text:
@@ -258,13 +304,13 @@ def check_load(text: str | bytes) -> None:
         max_size=6,
     ),
 )
-@settings(max_examples=300 if hypothesis_profile() == "ci" else None)
+@settings(max_examples=300 if hypothesis_profile() == "ci" else settings.default.max_examples)
 def test_mutated_specs_fail_cleanly(name, ops):
     check_load(mutate(EXAMPLES[name], ops))
 
 
 @given(st.binary(max_size=300))
-@settings(max_examples=200 if hypothesis_profile() == "ci" else None)
+@settings(max_examples=200 if hypothesis_profile() == "ci" else settings.default.max_examples)
 def test_random_bytes_fail_cleanly(data):
     check_load(data)
 
@@ -315,7 +361,7 @@ YAML_VALUES = st.recursive(
 
 
 @given(YAML_VALUES)
-@settings(max_examples=300 if hypothesis_profile() == "ci" else None)
+@settings(max_examples=300 if hypothesis_profile() == "ci" else settings.default.max_examples)
 def test_random_yaml_fails_cleanly(value):
     check_load(yaml.safe_dump(value, allow_unicode=True))
 
