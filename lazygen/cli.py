@@ -143,12 +143,13 @@ def new(name: str, family: str, features: int, context: int, output: str | None)
 
 
 @main.command()
-def families() -> None:
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (the README's list).")
+def families(markdown: bool) -> None:
     r"""List the supported families, their arguments and constraints."""
 
     from .families import table
 
-    click.echo(table())
+    click.echo(table(markdown=markdown))
 
 
 @main.command()

@@ -66,7 +66,10 @@ FACTS: dict[str, dict[str, Any]] = {
         "floors": {"scale": 1e-2},
         "limits": {"concentration": 0.5},
     },
-    "InverseGamma": {"floors": {"concentration": 0.5}, "limits": {"concentration": 10.0, "rate": 10.0}},
+    "InverseGamma": {
+        "floors": {"concentration": 0.5},
+        "limits": {"concentration": 10.0, "rate": 10.0},
+    },
     "Kumaraswamy": {
         "floors": {"concentration1": 0.2, "concentration0": 1.0},
         "limits": {"concentration1": 5.0, "concentration0": 5.0},
@@ -477,11 +480,13 @@ def lookup(name: str) -> Family:
     return _introspect(module, cls, name, builtin=False)
 
 
-def table() -> str:
+def table(markdown: bool = False) -> str:
     r"""Returns a readable table of the families of :mod:`torch.distributions`.
 
-    For each family: its arguments with their constraints and default transforms,
-    its event, and whether lazygen supports it.
+    For each family: its arguments with their constraints and default transforms
+    (with the floors and soft limits of :data:`FACTS`), its event, and whether
+    lazygen supports it. With `markdown`, the table is a Markdown table (the
+    "Supported families" section of the README).
     """
 
     rows = [("family", "event", "arguments (constraint -> auto transform)", "status")]
@@ -496,8 +501,12 @@ def table() -> str:
             if constraint.startswith("greater_than("):
                 transform = f"{constraint[13:-1]} + softplus"
             if constraint in ("nonnegative_integer", "integer", "boolean"):
-                transform = "buffer or value"  # no transform reaches integers
+                transform = "buffer or value"
             transform = transform or "transform: required"
+            if arg.limit is not None:
+                transform = f"{transform} of {arg.limit:g}*tanh(x/{arg.limit:g})"
+            if arg.floor is not None:
+                transform = f"{transform}, min {arg.floor:g}"
             args.append(f"{arg.name}: {constraint} -> {transform}")
         alternatives = "; ".join(" | ".join(group) for group in family.alternatives)
         if alternatives:
@@ -505,6 +514,13 @@ def table() -> str:
         event = ("scalar", "vector", "matrix")[family.event_rank]
         status = "supported" if family.supported else f"unsupported: {family.reason}"
         rows.append((name, event, ", ".join(args), status))
+
+    if markdown:
+        lines = ["| " + " | ".join(rows[0]) + " |", "| --- | --- | --- | --- |"]
+        for row in rows[1:]:
+            cells = [row[0], row[1], row[2].replace("|", "\\|").replace("*", "\\*"), row[3]]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
 
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import pytest
 import subprocess
 import sys
-
-import pytest
 import torch
 import torch.distributions as D
 import yaml
@@ -61,7 +60,10 @@ NATURAL: dict[str, dict] = {
     "OneHotCategoricalStraightThrough": {"probs": "net"},
     "Pareto": {"scale": "net", "alpha": "net"},
     "Poisson": {"rate": "net"},
-    "RelaxedBernoulli": {"temperature": {"net": "shared", "transform": "softplus"}, "probs": "net"},
+    "RelaxedBernoulli": {
+        "temperature": {"net": "shared", "transform": "softplus"},
+        "probs": "net",
+    },
     "RelaxedOneHotCategorical": {
         # torch's RelaxedOneHotCategorical only broadcasts a context-free temperature
         "temperature": {"parameter": 0.5, "transform": "softplus"},
@@ -179,8 +181,15 @@ def built(tmp_path_factory):
         # build each spec alone, so that one bad spec does not hide the others
         for name in ALL:
             subprocess.run(
-                [sys.executable, "-m", "lazygen", "build", str(specs / f"{name}.yaml"),
-                 "-o", str(out)],
+                [
+                    sys.executable,
+                    "-m",
+                    "lazygen",
+                    "build",
+                    str(specs / f"{name}.yaml"),
+                    "-o",
+                    str(out),
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -258,3 +267,50 @@ def test_generated_tests_pass(built):
         cwd=out,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_families_command_reports_every_family_supported():
+    from lazygen.families import table
+
+    rows = table().splitlines()[1:]
+
+    assert {row.split()[0] for row in rows} == set(concrete_families())
+    assert all(row.rstrip().endswith("supported") for row in rows)
+
+
+def test_readme_lists_the_families():
+    r"""The README's "Supported families" is the output of ``lazygen families --markdown``."""
+
+    from click.testing import CliRunner
+    from lazygen.cli import main
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    start = "<!-- lazygen families --markdown: start -->\n"
+    end = "<!-- lazygen families --markdown: end -->"
+    section = readme.split(start)[1].split(end)[0]
+    result = CliRunner().invoke(main, ["families", "--markdown"])
+
+    assert result.exit_code == 0
+    assert section == result.output, "regenerate the README list: lazygen families --markdown"
+
+
+def test_undeclared_constraint_needs_a_transform(tmp_path):
+    r"""RelaxedBernoulli's temperature and zuko's DiagNormal loc have no declared constraint."""
+
+    for family, params in [
+        ("RelaxedBernoulli", {"temperature": "net", "probs": "net"}),
+        ("zuko.distributions:DiagNormal", {"loc": "net", "scale": "net"}),
+    ]:
+        spec = {"name": "Bad", "family": family, "features": 3, "context": 4, "params": params}
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        result = subprocess.run(
+            [sys.executable, "-m", "lazygen", "validate", str(path)],
+            capture_output=True,
+            text=True,
+        )
+
+        assert result.returncode == 1
+        assert "declares no constraint" in result.stderr
+        assert "transform" in result.stderr
