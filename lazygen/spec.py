@@ -953,7 +953,7 @@ class _Reader:
                     f"min applies after softplus, exp or sigmoid, not {transform}",
                 )
         elif transform in FLOORED:
-            minimum = arg.floor if arg.floor is not None else DEFAULT_MIN
+            minimum = arg.floor if arg.floor is not None and source == "net" else DEFAULT_MIN
 
         value = None
         if source in ("parameter", "buffer"):
