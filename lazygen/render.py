@@ -572,6 +572,9 @@ def _table(spec: Spec) -> list[str]:
         if p.offset and p.source in ("net", "parameter"):
             offset = "features - 1" if p.offset == "D-1" else p.offset
             transform = f"{offset} + {transform}"
+        arg = spec.family.arg(p.name)
+        if p.source == "net" and arg is not None and arg.limit is not None:
+            transform = f"{transform} of {arg.limit:g} tanh(x / {arg.limit:g})"
         rows.append((p.name, source, shape, transform))
     if spec.mixture:
         rows.append(
