@@ -57,7 +57,8 @@ NOT_FAMILIES = (
 #: ``floors``: default ``min`` of an argument, where 1e-5 is too close to the edge;
 #: ``limits``: a soft bound ``L * tanh(x / L)`` on the unconstrained numbers a
 #: network gives an argument, for families whose samples or log-densities overflow
-#: at extreme parameters (see docs/families.md).
+#: at extreme parameters (see docs/families.md);
+#: ``context_free``: arguments torch cannot batch, so not from ``net``.
 FACTS: dict[str, dict[str, Any]] = {
     "Binomial": {"event_rank": 0},
     "FisherSnedecor": {"floors": {"df2": 0.5}},
@@ -100,7 +101,11 @@ FACTS: dict[str, dict[str, Any]] = {
         "floors": {"alpha": 1.0},
         "limits": {"alpha": 10.0, "scale": 10.0},
     },
-    "RelaxedOneHotCategorical": {"tensors": ["temperature"], "shapes": {"temperature": []}},
+    "RelaxedOneHotCategorical": {
+        "tensors": ["temperature"],
+        "shapes": {"temperature": []},
+        "context_free": ["temperature"],
+    },
     "Uniform": {
         "event_rank": 0,
         "constraints": {"low": "real", "high": "greater_than(low)"},
@@ -170,6 +175,7 @@ class Arg:
     default: Any = None
     floor: float | None = None
     limit: float | None = None
+    context_free: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,6 +356,7 @@ def _introspect(module: str, cls: str, name: str, builtin: bool) -> Family:
                 default=list(literal) if isinstance(literal, tuple) else literal,
                 floor=facts.get("floors", {}).get(p.name),
                 limit=facts.get("limits", {}).get(p.name),
+                context_free=p.name in facts.get("context_free", ()),
             )
         )
 

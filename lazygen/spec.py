@@ -907,6 +907,12 @@ class _Reader:
                 f"'{name}' takes {arg.constraint.replace('_', ' ')} values, which no transform "
                 "reaches: use buffer or value",
             )
+        if source == "net" and arg.context_free:
+            raise self.fail(
+                node,
+                f"'{name}' of {family.name} cannot come from net: torch takes one {name} for "
+                "the whole batch; use parameter or buffer",
+            )
         if source == "net" and context == 0:
             raise self.fail(
                 node,

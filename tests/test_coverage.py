@@ -313,3 +313,21 @@ def test_undeclared_constraint_needs_a_transform(tmp_path):
         assert result.returncode == 1
         assert "declares no constraint" in result.stderr
         assert "transform" in result.stderr
+
+
+def test_relaxed_one_hot_temperature_is_context_free(tmp_path):
+    spec = {
+        "name": "Bad",
+        "family": "RelaxedOneHotCategorical",
+        "features": 3,
+        "context": 4,
+        "params": {"temperature": {"net": "shared", "transform": "softplus"}, "probs": "net"},
+    }
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    result = subprocess.run(
+        [sys.executable, "-m", "lazygen", "validate", str(path)], capture_output=True, text=True
+    )
+
+    assert result.returncode == 1
+    assert "cannot come from net" in result.stderr
