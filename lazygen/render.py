@@ -230,7 +230,8 @@ class _Builder:
         r"""The initial value of a parameter or buffer, as a tensor expression."""
 
         shape = [SYMBOLS.get(s, s).replace("self.", "") for s in p.shape]
-        if self.mixture and p.source == "parameter":
+        stacked = self.mixture and p.source in ("parameter", "buffer")
+        if stacked:
             shape = ["components", *shape]
         shape_text = f"({', '.join(shape)},)" if len(shape) == 1 else f"({', '.join(shape)})"
         name = p.name
@@ -241,11 +242,12 @@ class _Builder:
             return expr
         if isinstance(p.value, list):
             expr = f"torch.as_tensor({name}, dtype=torch.float32)"
-            if self.mixture and p.source == "parameter":
+            if stacked:
                 expr += f".expand({shape_text}).clone()"
             return expr
         if p.packed:
-            return f"{_number(p.value)} * torch.eye({shape[-1]})"
+            expr = f"{_number(p.value)} * torch.eye({shape[-1]})"
+            return f"{expr}.expand({shape_text}).clone()" if stacked else expr
         return f"torch.full({shape_text}, float({name}))"
 
     def inverse(self, p: Param, value: str) -> str:
@@ -255,7 +257,7 @@ class _Builder:
         if p.offset == "D-1":
             offset = " - (features - 1)"
         elif p.offset is not None:
-            offset = f" - {p.offset}"
+            offset = f" - torch.as_tensor({p.offset})"
         floor = f" - {_number(p.min)}" if p.min and p.transform in ("softplus", "exp") else ""
         if p.transform == "softplus":
             self.helpers.add("inv_softplus")
@@ -278,8 +280,12 @@ class _Builder:
             return f"pack_tril({matrix}, {_number(p.min)})"
         return value
 
-    def forward_transform(self, p: Param, x: str) -> str:
-        r"""The expression that takes unconstrained `x` to the constraint."""
+    def forward_transform(self, p: Param, x: str, bounds: dict[str, str]) -> tuple[str, bool]:
+        r"""The expression that takes unconstrained `x` to the constraint.
+
+        Returns the expression, and whether the result is a Cholesky factor `L` that
+        still needs squaring (:math:`L L^T`) into a positive-definite matrix.
+        """
 
         if p.packed:
             self.helpers.add("fill_tril")
@@ -295,7 +301,7 @@ class _Builder:
         if p.offset == "D-1":
             expr = f"(self.features - 1) + {expr}"
         elif p.offset is not None:
-            expr = f"{p.offset} + {expr}"
+            expr = f"{bounds.get(p.offset, p.offset)} + {expr}"
         return expr, False
 
     def build(self) -> dict[str, Any]:
@@ -350,7 +356,7 @@ class _Builder:
         nets = []
         outputs = [(p.name, _size(p, self.mixture)) for p in shared]
         if self.mixture and conditional:
-            outputs.append(("logits", "components"))
+            outputs.append(("mixture_logits", "components"))
         if outputs:
             self.helpers.add("mlp")
             sizes = [size for _, size in outputs]
@@ -382,7 +388,7 @@ class _Builder:
             elif p.source == "buffer":
                 state.append(f'self.register_buffer("{p.name}", {self.value_expr(p)})')
         if self.mixture and not conditional:
-            state.append("self.logits = nn.Parameter(torch.zeros(components))")
+            state.append("self.mixture_logits = nn.Parameter(torch.zeros(components))")
 
         # forward body
         forward = []
@@ -413,7 +419,7 @@ class _Builder:
                     limit = _number(arg.limit)
                     forward.append(f"{x} = {limit} * torch.tanh({x} / {limit})")
                 if p.transform != "identity" or p.offset is not None:
-                    expr, square = self.forward_transform(p, f"{x}.contiguous()")
+                    expr, square = self.forward_transform(p, f"{x}.contiguous()", call_args)
                     forward.append(f"{x} = {expr}")
                     if square:
                         forward.append(f"{x} = {x} @ {x}.mT")
@@ -422,7 +428,7 @@ class _Builder:
                 if p.transform == "identity" and p.offset is None:
                     call_args[p.name] = f"self.{p.name}"
                     continue
-                expr, square = self.forward_transform(p, f"self.{p.name}")
+                expr, square = self.forward_transform(p, f"self.{p.name}", call_args)
                 forward.append(f"{p.name} = {expr}")
                 if square:
                     forward.append(f"{p.name} = {p.name} @ {p.name}.mT")
@@ -448,13 +454,20 @@ class _Builder:
             dist = f"{spec.family.cls}({', '.join(rendered)})"
         if spec.independent:
             dist = f"Independent({dist}, 1, {validate})"
+        from_context = any(p.source == "net" for p in params)
         if self.mixture:
-            logits = "logits" if conditional else "self.logits"
+            logits = "mixture_logits" if conditional else "self.mixture_logits"
             forward.append(f"component = {dist}")
+            if conditional and not from_context:
+                forward.append(
+                    "component = component.expand(c.shape[:-1] + component.batch_shape)"
+                )
             forward.append(f"mixture = Categorical(logits={logits}, {validate})")
             dist = f"MixtureSameFamily(mixture, component, {validate})"
-        if conditional and not outputs and not own:
-            dist = f"{dist}.expand(c.shape[:-1])"
+        elif conditional and not from_context:
+            forward.append("# No argument depends on c: the batch shape comes from c alone.")
+            forward.append(f"dist = {dist}")
+            dist = "dist.expand(c.shape[:-1] + dist.batch_shape)"
 
         code = "\n".join(init + nets + state + forward + [dist])
         uses_sequence = any(a[1].startswith("Sequence") for a in init_args)
@@ -578,7 +591,12 @@ def _table(spec: Spec) -> list[str]:
         rows.append((p.name, source, shape, transform))
     if spec.mixture:
         rows.append(
-            ("logits", "net" if spec.conditional else "parameter", "(components,)", "identity")
+            (
+                "mixture_logits",
+                "net" if spec.conditional else "parameter",
+                "(components,)",
+                "identity",
+            )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     rule = "  ".join("=" * w for w in widths)
@@ -622,7 +640,7 @@ SKIPS: dict[str, dict[str, str]] = {
 def _test_context(spec: Spec) -> dict[str, Any]:
     parameters = sorted(p.name for p in spec.params if p.source == "parameter")
     if spec.mixture and not spec.conditional:
-        parameters.append("logits")
+        parameters.append("mixture_logits")
     buffers = sorted(p.name for p in spec.params if p.source == "buffer")
     return {
         "parameters": sorted(parameters),

@@ -100,7 +100,7 @@ RESERVED_NAMES = frozenset(
 #: Keyword arguments of every generated ``__init__``; a family argument may not shadow them.
 RESERVED_ARGS = frozenset(
     "self features context categories components hidden activation validate_args "
-    "training forward net logits_net".split()
+    "training forward net c component mixture mixture_logits dist splits tril_index".split()
 )
 #: Modules a generated module may not shadow when its folder is on ``sys.path``.
 RESERVED_MODULES = frozenset(sys.stdlib_module_names) | {

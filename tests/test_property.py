@@ -69,8 +69,7 @@ def valid_specs(draw):
     if family == "Categorical":
         spec["categories"] = draw(st.integers(2, 4))
     if rank == 0:
-        # Bernoulli/Categorical mixtures: see test_mixture_of_logits_family (render bug)
-        mixture = None if "logits" in args else draw(st.sampled_from([None, 2, 3]))
+        mixture = draw(st.sampled_from([None, 2, 3]))
         if mixture:
             spec["mixture"] = mixture
         elif draw(st.booleans()):
@@ -81,16 +80,6 @@ def valid_specs(draw):
     for arg, value in args.items():
         source = draw(st.sampled_from(sources))
         params[arg] = "net" if source == "net" else {source: value}
-    if spec.get("mixture") and all(isinstance(p, dict) and "buffer" in p for p in params.values()):
-        # every argument a buffer: see test_mixture_of_buffers_only (render bug)
-        first = next(iter(params))
-        params[first] = {"parameter": args[first]}
-    if spec.get("mixture") and context and "net" not in params.values():
-        # only the mixture weights from c: see test_conditional_mixture_without_net_component
-        params[next(iter(params))] = "net"
-    if context and spec.get("independent") is False and "net" not in params.values():
-        # see test_conditional_dependent_without_net (render bug)
-        params[next(iter(params))] = "net"
     spec["params"] = params
     return spec
 
@@ -142,8 +131,7 @@ def test_random_valid_specs_build_and_work(data, tmp_path_factory):
         with pytest.raises(ValueError, match=str(spec.context)):
             lazy(torch.randn(2, spec.context + 1))
 
-    # independent: false: see test_generated_tests_of_dependent_spec (template bug)
-    if hypothesis_profile() == "long" and (spec.independent or spec.family.event_rank):
+    if hypothesis_profile() == "long":
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)],
             capture_output=True,
@@ -154,12 +142,6 @@ def test_random_valid_specs_build_and_work(data, tmp_path_factory):
         assert proc.returncode == 0, text + proc.stdout[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render bug: a family argument named `logits` (Bernoulli, Categorical) collides "
-    "with the mixture's own `logits` (the same attribute / net slice), so a mixture of them "
-    "has the wrong shapes",
-)
 @pytest.mark.parametrize("context", [0, 2])
 def test_mixture_of_logits_family(context, tmp_path):
     text = (
@@ -178,12 +160,6 @@ def test_mixture_of_logits_family(context, tmp_path):
     assert torch.isfinite(d.log_prob(d.sample())).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render bug: buffers of a mixture are shaped (features,), not (components, "
-    "features), so a mixture whose arguments are all buffers has no component dimension "
-    "(MixtureSameFamily raises IndexError)",
-)
 def test_mixture_of_buffers_only(tmp_path):
     text = (
         "name: BufferMixture\nmodule: buffer_mix\nfamily: Normal\nfeatures: 2\nmixture: 2\n"
@@ -196,12 +172,6 @@ def test_mixture_of_buffers_only(tmp_path):
     assert d.batch_shape == () and d.event_shape == (2,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render bug: a conditional mixture whose component arguments are all "
-    "parameters/buffers (only the weights come from c) is not expanded to the context's "
-    "batch shape, so batch_shape is () instead of c.shape[:-1]",
-)
 def test_conditional_mixture_without_net_component(tmp_path):
     text = (
         "name: WeightsOnly\nmodule: weights_only\nfamily: Normal\nfeatures: 2\ncontext: 3\n"
@@ -214,11 +184,6 @@ def test_conditional_mixture_without_net_component(tmp_path):
     assert d.batch_shape == (4,) and d.event_shape == (2,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="template bug: the generated test file asserts batch_shape == B even for "
-    "`independent: false`, where the contract says batch_shape == (*B, features)",
-)
 def test_generated_tests_of_dependent_spec(tmp_path):
     text = (
         "name: Dependent\nmodule: dependent\nfamily: Normal\nfeatures: 2\n"
@@ -238,11 +203,6 @@ def test_generated_tests_of_dependent_spec(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render bug: a conditional `independent: false` spec with no `net` argument is "
-    "expanded to c.shape[:-1] instead of (*c.shape[:-1], features): RuntimeError",
-)
 def test_conditional_dependent_without_net(tmp_path):
     text = (
         "name: DepNoNet\nmodule: dep_no_net\nfamily: Gamma\nfeatures: 2\ncontext: 1\n"
