@@ -192,6 +192,7 @@ class Family:
         has_rsample: Whether the family has reparametrised samples.
         discrete: Whether its support is discrete.
         dependent_support: Whether its support moves with its parameters (Uniform).
+        validates: Whether its constructor takes ``validate_args`` (zuko's do not).
         builtin: Whether it is one of ``torch.distributions``.
         supported: Whether lazygen can generate it.
         reason: Why not, where it cannot.
@@ -207,6 +208,7 @@ class Family:
     discrete: bool = False
     builtin: bool = True
     dependent_support: bool = False
+    validates: bool = True
     supported: bool = True
     reason: str = ""
     _by_name: dict[str, Arg] = field(default_factory=dict, compare=False, repr=False)
@@ -297,6 +299,9 @@ def _introspect(module: str, cls: str, name: str, builtin: bool) -> Family:
     except (TypeError, ValueError) as e:
         raise FamilyError(f"cannot read the constructor of '{name}': {e}") from None
 
+    validates = any(
+        p.name == "validate_args" or p.kind == p.VAR_KEYWORD for p in signature.parameters.values()
+    )
     params = [
         p
         for p in list(signature.parameters.values())[1:]
@@ -371,6 +376,7 @@ def _introspect(module: str, cls: str, name: str, builtin: bool) -> Family:
         discrete=discrete,
         builtin=builtin,
         dependent_support=not static and not discrete,
+        validates=validates,
     )
 
 

@@ -448,7 +448,7 @@ class _Builder:
             rendered.append(value if positional and value == arg.name else f"{arg.name}={value}")
             positional = positional and value == arg.name
         validate = "validate_args=self.validate_args"
-        if _takes_validate_args(spec):
+        if spec.family.validates:
             dist = f"{spec.family.cls}({', '.join([*rendered, validate])})"
         else:
             dist = f"{spec.family.cls}({', '.join(rendered)})"
@@ -517,19 +517,6 @@ class _Builder:
             "dist": dist,
             "conditional": conditional,
         }
-
-
-def _takes_validate_args(spec: Spec) -> bool:
-    r"""Whether the family's constructor accepts ``validate_args`` (zuko's do not)."""
-
-    if spec.family.builtin:
-        return True
-    import importlib
-    import inspect
-
-    cls = getattr(importlib.import_module(spec.family.module), spec.family.cls)
-    parameters = inspect.signature(cls.__init__).parameters.values()
-    return any(p.name == "validate_args" or p.kind == p.VAR_KEYWORD for p in parameters)
 
 
 def _is_dim(spec: Spec, p: Param) -> bool:
@@ -650,7 +637,7 @@ def _test_context(spec: Spec) -> dict[str, Any]:
         "rsample": spec.family.has_rsample and not spec.mixture,
         "fit": not spec.family.dependent_support,
         "bounded": spec.family.dependent_support,
-        "validates": _takes_validate_args(spec),
+        "validates": spec.family.validates,
         "skips": SKIPS.get(spec.family.cls, {}) if spec.family.builtin else {},
         "trainable": bool(parameters) or spec.conditional,
         "test_froms": sorted([(spec.module, spec.name), ("torch.distributions", "Distribution")]),
