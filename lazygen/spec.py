@@ -95,6 +95,7 @@ MAX_NODES = 1_000_000
 #: Names the generated module binds itself; a class may not shadow them.
 RESERVED_NAMES = frozenset(
     "F Distribution Independent LazyDistribution MixtureSameFamily Categorical Sequence "
+    "DiagonalNormalMixture mlp inv_softplus tril_index fill_tril pack_tril "
     "Tensor UnconditionalDistribution annotations math nn torch".split()
 )
 #: Keyword arguments of every generated ``__init__``; a family argument may not shadow them.
