@@ -25,6 +25,7 @@ import tempfile
 import time
 
 from pathlib import Path
+from table import print_table  # benchmarks/table.py, beside this script
 
 FAMILIES = [
     ("Normal", "params: {loc: net, scale: net}"),
@@ -139,12 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("peak memory (MiB)", str(args.sizes[-1]), f"{peak_mib:.0f}", "-", "<= 300 MiB",
                  "yes" if peak_mib <= 300 else "NO"))  # fmt: skip
 
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    print(line(header))
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print(line(row))
+    print_table(header, rows)
 
     if len(results) > 1:
         print()

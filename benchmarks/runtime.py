@@ -25,6 +25,7 @@ import zuko  # noqa: F401  (imported on purpose: it sets torch's default validat
 
 from lazygen.render import render
 from lazygen.spec import load_text
+from table import print_table  # benchmarks/table.py, beside this script
 from torch.distributions import Distribution, Normal
 
 FEATURES, CONTEXT, COMPONENTS, HIDDEN = 8, 16, 8, (64, 64)
@@ -273,12 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  {fig['name']} @ {batch}: ratio {m['ratio']:.2f}", file=sys.stderr)
 
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    print(line(header))
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print(line(row))
+    print_table(header, rows)
     return 0
 
 
