@@ -27,14 +27,13 @@ def load(path: str | Path, name: str | None = None) -> type:
     """
 
     specs = load_paths([path])
-    if name is not None:
-        specs = [spec for spec in specs if spec.name == name]
-    if len(specs) != 1:
-        names = ", ".join(spec.name for spec in load_paths([path]))
+    picked = [spec for spec in specs if name is None or spec.name == name]
+    if len(picked) != 1:
+        names = ", ".join(spec.name for spec in specs)
         what = f"no spec named '{name}'" if name else "several specs: pass name="
         raise SpecError([Diagnostic(str(path), 1, 1, f"{what} (it holds {names})")])
 
-    spec = specs[0]
+    spec = picked[0]
     source = render(spec).module
     module = types.ModuleType(spec.module)
     module.__file__ = f"<lazygen: {spec.path}>"

@@ -126,7 +126,7 @@ def new(name: str, family: str, features: int, context: int, output: str | None)
     from pathlib import Path
 
     try:
-        text, module = starter(name, family, features, context)
+        text, module = starter(name, family, features, context, output)
     except SpecError as e:
         for diagnostic in e.diagnostics:
             click.echo(str(diagnostic), err=True)

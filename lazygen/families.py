@@ -422,7 +422,27 @@ def _derive() -> dict[str, Any]:
             continue
         families[cls] = _introspect("torch.distributions", cls, cls, builtin=True).to_json()
 
-    return {"families": families, "activations": sorted(A.__all__)}
+    return {"families": families, "activations": sorted(filter(_elementwise, A.__all__))}
+
+
+def _elementwise(name: str) -> bool:
+    r"""Whether the activation class `name` builds without arguments and keeps shapes.
+
+    That excludes GLU (it halves the last dimension), Softmax and kin (they warn without
+    a ``dim``), Threshold (it needs arguments) and MultiheadAttention.
+    """
+
+    import torch
+    import torch.nn.modules.activation as A
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            x = torch.randn(2, 3)
+            return getattr(A, name)()(x).shape == x.shape
+    except Exception:
+        return False
 
 
 _FACTS_CACHE: dict[str, Any] | None = None
@@ -482,14 +502,19 @@ def lookup(name: str) -> Family:
         raise FamilyError(f"unknown family '{name}'")
 
     module, _, cls = name.rpartition(":") if ":" in name else name.rpartition(".")
-    if module.split(".")[:2] == ["torch", "distributions"] and cls in builtins:
+    if module == "torch.distributions" and cls in builtins:
         return Family.from_json({**builtins[cls], "name": name})
     try:
-        importlib.import_module(module)
+        imported = importlib.import_module(module)
     except Exception as e:  # any failure of a user's module is a spec error, not a crash
         raise FamilyError(f"cannot import '{module}' for family '{name}': {e}") from None
-    if not hasattr(importlib.import_module(module), cls):
+    if not hasattr(imported, cls):
         raise FamilyError(f"module '{module}' has no class '{cls}'")
+
+    import torch.distributions
+
+    if cls in builtins and getattr(torch.distributions, cls) is getattr(imported, cls):
+        return Family.from_json({**builtins[cls], "name": name})  # torch's, by a longer path
     return _introspect(module, cls, name, builtin=False)
 
 

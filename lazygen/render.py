@@ -17,6 +17,7 @@ __all__ = [
 
 import functools
 import hashlib
+import os
 import shlex
 import textwrap
 
@@ -105,6 +106,22 @@ def _stamp(text: str) -> str:
 
 def _printable(text: str) -> str:
     return text if text.isprintable() else repr(text)[1:-1]
+
+
+def shown_path(path: str) -> str:
+    r"""Returns a path as the header shows it: relative, normalised, printable.
+
+    The same files give the same bytes however the paths were typed (``out``, ``out/``,
+    ``./out`` or an absolute path).
+    """
+
+    path = os.path.normpath(path)
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path)
+        except ValueError:  # another drive
+            path = os.path.basename(path)
+    return _printable(Path(path).as_posix())
 
 
 def docstring(text: str, indent: int) -> tuple[str, str]:
@@ -249,7 +266,7 @@ class _Builder:
             return expr
         if isinstance(p.value, list):
             expr = f"torch.as_tensor({name}, dtype=torch.float32)"
-            if stacked:
+            if stacked and not p.per_component:
                 expr += f".expand({shape_text}).clone()"
             return expr
         if p.packed:
@@ -298,7 +315,7 @@ class _Builder:
             self.helpers.add("fill_tril")
             expr = f"fill_tril({x}, self.features, self.tril_index, {_number(p.min)})"
             if p.transform == "positive_definite":
-                return f"{expr}", True
+                return expr, True
             return expr, False
         expr = TRANSFORMS[p.transform].format(x=x)
         if p.transform == "sigmoid" and p.min:
@@ -332,10 +349,12 @@ class _Builder:
             init_args.append(("activation", "type[nn.Module]", f"nn.{spec.net.activation}"))
         for p in own:
             init_args.append((f"{p.name}_hidden", "Sequence[int]", repr(tuple(p.net.hidden))))
+            init_args.append((f"{p.name}_activation", "type[nn.Module]", f"nn.{p.net.activation}"))
         for p in params:
             if p.source in ("parameter", "buffer"):
                 if isinstance(p.value, list):
-                    annotation = "Sequence[" * len(p.size) + "float" + "]" * len(p.size)
+                    depth = len(p.size) + p.per_component
+                    annotation = "Sequence[" * depth + "float" + "]" * depth
                     init_args.append((p.name, annotation, repr(_tuples(p.value))))
                 elif p.value in ("zeros", "ones"):
                     init_args.append((p.name, "float", "0.0" if p.value == "zeros" else "1.0"))
@@ -379,7 +398,7 @@ class _Builder:
             self.helpers.add("mlp")
             size = _size(p, self.mixture)
             nets.append(
-                f"self.{p.name}_net = mlp(context, {size}, {p.name}_hidden, nn.{p.net.activation})"
+                f"self.{p.name}_net = mlp(context, {size}, {p.name}_hidden, {p.name}_activation)"
             )
 
         state = []
@@ -389,7 +408,12 @@ class _Builder:
                 'self.register_buffer("tril_index", tril_index(features), persistent=False)'
             )
         for p in params:
-            if p.source == "parameter":
+            if p.source == "parameter" and self.mixture and not p.per_component:
+                # components that start equal get equal gradients and never separate
+                state.append(f"{p.name} = {self.inverse(p, self.value_expr(p))}")
+                state.append(f"{p.name} = {p.name} + 0.1 * torch.randn_like({p.name})")
+                state.append(f"self.{p.name} = nn.Parameter({p.name})")
+            elif p.source == "parameter":
                 value = self.value_expr(p)
                 state.append(f"self.{p.name} = nn.Parameter({self.inverse(p, value)})")
             elif p.source == "buffer":
@@ -412,9 +436,10 @@ class _Builder:
         for p in params:
             if p.source == "net":
                 x = p.name
-                dims = _dims(("T",) if p.packed else p.shape)
                 if p.packed:
                     dims = ["self.features * (self.features + 1) // 2"]
+                else:
+                    dims = _dims(p.shape)
                 if self.mixture:
                     dims = ["self.components", *dims]
                 if len(dims) > 1:
@@ -511,7 +536,7 @@ class _Builder:
         return {
             "version": __version__,
             "spec": spec,
-            "path": _printable(spec.path),
+            "path": shown_path(spec.path),
             "command": self.command,
             "digest": spec.digest[:16],
             "doc": doc,
@@ -557,11 +582,13 @@ def _annotation(value: Any) -> str:
 
 
 def _default_doc(spec: Spec) -> str:
-    given = "c" if spec.conditional else ""
-    what = f"mixture of {spec.mixture} {spec.family.cls}" if spec.mixture else spec.family.cls
+    if spec.mixture:
+        what = f"mixture of {spec.mixture} {spec.family.cls} distributions"
+    else:
+        what = f"{spec.family.cls} distribution"
     if spec.conditional:
-        return f"A conditional {what} distribution p(x | {given})."
-    return f"An unconditional {what} distribution p(x)."
+        return f"A conditional {what} p(x | c)."
+    return f"An unconditional {what} p(x)."
 
 
 def _table(spec: Spec) -> list[str]:
@@ -574,10 +601,7 @@ def _table(spec: Spec) -> list[str]:
             source = "own net" if p.net is not None else "net"
         shape = (
             "("
-            + ", ".join(
-                {"D": "features", "D-1": "features - 1", "K": "categories"}.get(s, s)
-                for s in p.shape
-            )
+            + ", ".join(SYMBOLS.get(s, s).replace("self.", "") for s in p.shape)
             + ("," if len(p.shape) == 1 else "")
             + ")"
         )
@@ -607,7 +631,7 @@ def _table(spec: Spec) -> list[str]:
 def regenerate_command(spec: Spec, out: str) -> str:
     r"""The command that regenerates a spec's files."""
 
-    return f"lazygen build {shlex.quote(_printable(spec.path))} -o {shlex.quote(_printable(out))}"
+    return f"lazygen build {shlex.quote(shown_path(spec.path))} -o {shlex.quote(shown_path(out))}"
 
 
 def render(spec: Spec, out: str = "generated") -> Rendered:
@@ -643,7 +667,7 @@ def _test_context(spec: Spec) -> dict[str, Any]:
         parameters.append("mixture_logits")
     buffers = sorted(p.name for p in spec.params if p.source == "buffer")
     return {
-        "parameters": sorted(parameters),
+        "parameters": parameters,
         "buffers": buffers,
         "event_shape": spec.event_shape,
         "discrete": spec.family.discrete,

@@ -12,7 +12,7 @@ the top of a spec file:
 
 .. code-block:: yaml
 
-    # yaml-language-server: $schema=https://lazygen.dev/schema/v1.json
+    # yaml-language-server: $schema=lazygen.schema.json
 """
 
 from __future__ import annotations

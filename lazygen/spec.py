@@ -115,6 +115,13 @@ RESERVED_MODULES = frozenset(sys.stdlib_module_names) | {
     "numpy",
     "conftest",
     "hypothesis",
+    "test",
+    "tests",
+    "pip",
+    "setuptools",
+    "pkg_resources",
+    "scipy",
+    "typing_extensions",
 }
 
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$", re.ASCII)
@@ -156,6 +163,7 @@ class Param:
         min: The floor after a positive transform (and the margin of sigmoid).
         offset: What is added after the transform, for bounds that depend on
             another argument or on the size (``low``, ``D-1``), or :py:`None`.
+        per_component: Whether `value` gives each mixture component its own value.
     """
 
     name: str
@@ -168,6 +176,7 @@ class Param:
     transform: str = "identity"
     min: float = 0.0
     offset: str | None = None
+    per_component: bool = False
 
     @property
     def packed(self) -> bool:
@@ -196,6 +205,7 @@ class Spec:
         net: The shared network, or :py:`None` when no parameter uses it.
         params: The family's arguments, in spec order.
         runtime: ``lazygen`` or ``zuko``.
+        anchor: The line and column of the spec's name (or module), for errors about it.
     """
 
     path: str
@@ -213,6 +223,7 @@ class Spec:
     net: Net | None
     params: tuple[Param, ...]
     runtime: str
+    anchor: tuple[int, int] = (1, 1)
 
     @property
     def conditional(self) -> bool:
@@ -246,7 +257,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             below = [p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
-            files.extend(sorted(below))
+            files.extend(sorted(below) or [path])  # an empty folder is reported by load_paths
         else:
             files.append(path)
     return files
@@ -267,6 +278,11 @@ def load_paths(paths: Iterable[str | Path]) -> list[Spec]:
 
     specs, errors = [], []
     for path in expand_paths(paths):
+        if path.is_dir():
+            errors.append(
+                Diagnostic(str(path), 1, 1, "no *.yaml or *.yml spec file in this folder")
+            )
+            continue
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -279,18 +295,16 @@ def load_paths(paths: Iterable[str | Path]) -> list[Spec]:
 
     seen: dict[str, Spec] = {}
     for spec in specs:
-        if spec.module in seen:
-            other = seen[spec.module]
+        other = seen.setdefault(spec.module, spec)
+        if other is not spec:
             errors.append(
                 Diagnostic(
                     spec.path,
-                    1,
-                    1,
+                    *spec.anchor,
                     f"module '{spec.module}' is also the module of {other.name} "
-                    f"({other.path}): give one of them another `module`",
+                    f"({other.path}:{other.anchor[0]}): give one of them another `module`",
                 )
             )
-        seen[spec.module] = spec
 
     if errors:
         raise SpecError(errors)
@@ -603,13 +617,10 @@ class _Reader:
         module = get(
             "module", self.module_name, snake_case(name) if isinstance(name, str) else None
         )
-        if "module" not in entries and isinstance(name, str) and not MODULE.match(module):
-            self.error(entries["name"][1], f"cannot derive a module name from '{name}'")
-        elif "module" not in entries and isinstance(module, str) and module in RESERVED_MODULES:
-            self.error(
-                entries["name"][1],
-                f"module name '{module}' would shadow an importable module: set `module`",
-            )
+        if "module" not in entries and isinstance(name, str):
+            problem = _module_problem(module)
+            if problem:
+                self.error(entries["name"][1], f"{problem}, derived from the name: set `module`")
         doc = get("doc", lambda n: self.string(n, "doc"), "")
         features = get("features", lambda n: self.integer(n, "features", 1), 1)
         context = get("context", lambda n: self.integer(n, "context", 0), 0)
@@ -650,7 +661,7 @@ class _Reader:
         if mixture not in (None, _Invalid) and independent is False:
             self.error(entries["mixture"][0], "a mixture needs `independent: true`")
 
-        sizes = {"D": features, "K": categories}
+        sizes = {"D": features, "K": categories, "M": mixture}
         if _Invalid in (features, context, categories, net, mixture, independent):
             return None
 
@@ -682,6 +693,7 @@ class _Reader:
             net=net if uses_shared or (mixture and context) else None,
             params=params,
             runtime=runtime,
+            anchor=_position(entries["module" if "module" in entries else "name"][1]),
         )
 
     def _document_text(self, root: yaml.Node) -> str:
@@ -699,14 +711,9 @@ class _Reader:
 
     def module_name(self, node: yaml.Node) -> str:
         module = self.string(node, "module")
-        if not MODULE.match(module) or keyword.iskeyword(module):
-            raise self.fail(
-                node,
-                f"module {_show(module)} is not a valid module name: use lowercase ASCII "
-                "letters, digits and underscores, starting with a letter (no dots or slashes)",
-            )
-        if module in RESERVED_MODULES or module.startswith("test_"):
-            raise self.fail(node, f"module name '{module}' would shadow an importable module")
+        problem = _module_problem(module)
+        if problem:
+            raise self.fail(node, problem)
         return module
 
     def runtime(self, node: yaml.Node) -> str:
@@ -962,9 +969,9 @@ class _Reader:
         elif transform in FLOORED:
             minimum = arg.floor if arg.floor is not None and source == "net" else DEFAULT_MIN
 
-        value = None
+        value, per_component = None, False
         if source in ("parameter", "buffer"):
-            value = self.initial(
+            value, per_component = self.initial(
                 source_node, name, size, constraint, transform, minimum, offset, sizes
             )
 
@@ -979,6 +986,7 @@ class _Reader:
             transform=transform if source != "buffer" else "identity",
             min=minimum if source != "buffer" else 0.0,
             offset=offset,
+            per_component=per_component,
         )
 
     def shape(
@@ -1079,6 +1087,14 @@ class _Reader:
                 raise self.fail(
                     node, f"`eye` needs a square matrix; '{name}' has shape {list(size)}"
                 )
+        elif isinstance(value, list) and sizes.get("M") and _regular(value, (sizes["M"], *size)):
+            # a mixture's parameter may give each component its own value
+            value = [self.nested(node, v, size, name) for v in value]
+            for component in value:
+                self.check_constraint(
+                    node, name, component, size, constraint, transform, minimum, offset, sizes
+                )
+            return value, True
         elif isinstance(value, list):
             value = self.nested(node, value, size, name)
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -1090,6 +1106,25 @@ class _Reader:
         elif not math.isfinite(value):
             raise self.fail(node, f"'{name}' must be finite, got {value}")
 
+        self.check_constraint(
+            node, name, value, size, constraint, transform, minimum, offset, sizes
+        )
+        return value, False
+
+    def check_constraint(
+        self,
+        node: yaml.Node,
+        name: str,
+        value: Any,
+        size: tuple[int, ...],
+        constraint: str | None,
+        transform: str,
+        minimum: float,
+        offset: str | None,
+        sizes: dict[str, int | None],
+    ) -> None:
+        r"""Checks that a parameter's or buffer's value satisfies its constraint."""
+
         low = minimum
         if offset == "D-1":
             low += sizes["D"] - 1
@@ -1097,11 +1132,10 @@ class _Reader:
             try:
                 low += float(offset)
             except ValueError:  # bounded by another argument: checked by dependent()
-                return value
+                return
         problem = _violation(_dense(value, size), constraint, transform, low)
         if problem:
             raise self.fail(node, f"'{name}' = {_show(value)} {problem}")
-        return value
 
     def nested(self, node: yaml.Node, value: list, size: tuple[int, ...], name: str) -> list:
         def shape_of(v: Any) -> list[int]:
@@ -1111,14 +1145,7 @@ class _Reader:
                 v = v[0] if v else None
             return dims
 
-        def regular(v: Any, dims: tuple[int, ...]) -> bool:
-            if not dims:
-                return not isinstance(v, list)
-            return (
-                isinstance(v, list) and len(v) == dims[0] and all(regular(x, dims[1:]) for x in v)
-            )
-
-        if not regular(value, size):
+        if not _regular(value, size):
             raise self.fail(node, f"'{name}' must have shape {list(size)}, got {shape_of(value)}")
 
         def numbers(v: Any) -> Any:
@@ -1157,6 +1184,37 @@ class _Reader:
             and all(isinstance(v, (int, float)) for v in value)
         ):
             raise self.fail(node, f"lims must be a list of two numbers, got {_show(value)}")
+
+
+def _regular(value: Any, dims: tuple[int, ...]) -> bool:
+    r"""Whether `value` is a nested list of exactly the shape `dims`."""
+
+    if not dims:
+        return not isinstance(value, list)
+    return (
+        isinstance(value, list)
+        and len(value) == dims[0]
+        and all(_regular(x, dims[1:]) for x in value)
+    )
+
+
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _module_problem(module: str) -> str | None:
+    r"""Returns why `module` cannot name a generated module, or :py:`None`."""
+
+    if not MODULE.match(module) or keyword.iskeyword(module):
+        return (
+            f"module {_show(module)} is not a valid module name: use lowercase ASCII "
+            "letters, digits and underscores, starting with a letter (no dots or slashes)"
+        )
+    if module in RESERVED_MODULES:
+        return f"module name '{module}' would shadow an importable module"
+    if module.startswith("test_"):
+        return f"module name '{module}' would clash with the test files (test_<module>.py)"
+    return None
 
 
 def _size(symbol: str, sizes: dict[str, int | None]) -> int:

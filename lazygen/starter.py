@@ -21,12 +21,12 @@ def _initial(arg: Arg, features: int) -> str:
     if constraint in ("positive", "positive_vector", "nonnegative") or arg.constraint is None:
         return "1.0"
     if constraint == "unit_interval":
-        return "0.5"
+        return "0.3"  # not 0.5: ContinuousBernoulli is unstable (zero gradients) there
     if constraint == "simplex":
         return "[" + ", ".join([repr(1 / features)] * features) + "]"
     if constraint.startswith("greater_than("):
         return "2.0"
-    return "0.0"
+    return "0.5" if arg.name == "logits" else "0.0"
 
 
 def _chosen(family: Family) -> list[Arg]:
@@ -43,8 +43,17 @@ def _chosen(family: Family) -> list[Arg]:
     return chosen
 
 
-def starter(name: str, family: str, features: int, context: int) -> tuple[str, str]:
+def starter(
+    name: str, family: str, features: int, context: int, path: str | None = None
+) -> tuple[str, str]:
     r"""Returns a commented starter spec, and its module name.
+
+    Arguments:
+        name: The class name.
+        family: The family, as a spec names it.
+        features: The event size.
+        context: The context size.
+        path: Where the spec will be written (default: ``<module>.yaml``).
 
     Raises:
         SpecError: When `name` or `family` is not valid.
@@ -58,10 +67,12 @@ def starter(name: str, family: str, features: int, context: int) -> tuple[str, s
         raise SpecError([Diagnostic("--family", 1, 1, str(e))]) from None
 
     module = snake_case(name)
+    path = path or f"{module}.yaml"
     source = "net" if context else None
     lines = [
-        "# yaml-language-server: $schema=https://lazygen.dev/schema/v1.json",
-        f"# A starter spec: edit it, then run `lazygen build {module}.yaml`.",
+        f"# A starter spec: edit it, then run `lazygen build {path}`.",
+        "# Editor completion: `lazygen schema > lazygen.schema.json`, next to this file.",
+        "# yaml-language-server: $schema=lazygen.schema.json",
         "lazygen: 1",
         f"name: {name}",
         f"doc: A {'conditional' if context else 'trainable'} {fam.cls} distribution.",
@@ -97,5 +108,5 @@ def starter(name: str, family: str, features: int, context: int) -> tuple[str, s
             lines.append(f"  {arg.name}: {{parameter: {_initial(arg, features)}{transform}}}")
     text = "\n".join(lines) + "\n"
 
-    load_text(text, f"{module}.yaml")  # a starter must validate
+    load_text(text, path)  # a starter must validate
     return text, module

@@ -234,3 +234,28 @@ def test_help_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
+
+
+def test_progress_on_many_specs(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(100):
+        (folder / f"s{i:03}.yaml").write_text(
+            f"name: S{i}\nfamily: Normal\nparams:\n"
+            "  loc: {parameter: 0.0}\n  scale: {parameter: 1.0}\n"
+        )
+
+    result = cli("build", str(folder), "-o", str(tmp_path / "out"))
+
+    assert result.exit_code == 0, result.output
+    assert "rendered 100/100 specs" in result.stderr
+    assert len(list((tmp_path / "out").glob("s*.py"))) == 100
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+
+    result = cli("validate", str(tmp_path / "empty"))
+
+    assert result.exit_code == 1
+    assert "empty:1:1: error: no *.yaml or *.yml spec file" in result.stderr

@@ -409,3 +409,13 @@ if SPEC_FILES:
             if spec is None:  # an empty document, e.g. after a trailing ---
                 continue
             assert errors(spec) == [], f"{path.name}, document {i}"
+
+
+def test_committed_schema_is_current():
+    r"""The repository's lazygen.schema.json is what `lazygen schema` prints."""
+
+    from lazygen.schema import dumps
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "lazygen.schema.json"
+    assert committed.read_text() == dumps()
