@@ -661,6 +661,47 @@ SKIPS: dict[str, dict[str, str]] = {
 }
 
 
+def _state(spec: Spec) -> list[tuple[str, tuple[int, ...]]]:
+    r"""The state dict of the spec's class, built with its defaults: names and shapes."""
+
+    def outputs(p: Param) -> int:
+        size = spec.features * (spec.features + 1) // 2 if p.packed else _prod(p.size)
+        return size * (spec.mixture or 1)
+
+    def mlp(prefix: str, hidden: tuple[int, ...], out: int) -> list:
+        widths = [spec.context, *hidden, out]
+        layers = []
+        for i, (before, after) in enumerate(zip(widths, widths[1:])):
+            layers.append((f"{prefix}.{2 * i}.weight", (after, before)))
+            layers.append((f"{prefix}.{2 * i}.bias", (after,)))
+        return layers
+
+    state = []
+    shared = [outputs(p) for p in spec.params if p.source == "net" and p.net is None]
+    if spec.mixture and spec.conditional:
+        shared.append(spec.mixture)
+    if shared:
+        state += mlp("net", spec.net.hidden, sum(shared))
+    for p in spec.params:
+        if p.source == "net" and p.net is not None:
+            state += mlp(f"{p.name}_net", p.net.hidden, outputs(p))
+        elif p.source in ("parameter", "buffer"):
+            shape = (spec.features * (spec.features + 1) // 2,) if p.packed else p.size
+            if p.source == "buffer" and p.value == "eye":
+                shape = p.size
+            state.append((p.name, (spec.mixture, *shape) if spec.mixture else tuple(shape)))
+    if spec.mixture and not spec.conditional:
+        state.append(("mixture_logits", (spec.mixture,)))
+    return state
+
+
+def _prod(size: tuple[int, ...]) -> int:
+    result = 1
+    for n in size:
+        result *= n
+    return result
+
+
 def _test_context(spec: Spec) -> dict[str, Any]:
     parameters = sorted(p.name for p in spec.params if p.source == "parameter")
     if spec.mixture and not spec.conditional:
@@ -677,5 +718,12 @@ def _test_context(spec: Spec) -> dict[str, Any]:
         "validates": spec.family.validates,
         "skips": SKIPS.get(spec.family.cls, {}) if spec.family.builtin else {},
         "trainable": bool(parameters) or spec.conditional,
+        "state_layout": _state(spec),
+        "normal_mixture": (
+            spec.mixture is not None
+            and spec.family.builtin
+            and spec.family.cls == "Normal"
+            and spec.independent
+        ),
         "test_froms": sorted([(spec.module, spec.name), ("torch.distributions", "Distribution")]),
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import pytest
 import subprocess
 import sys
@@ -264,6 +265,8 @@ def test_generated_tests_pass(built):
         capture_output=True,
         text=True,
         cwd=out,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},  # one thread: small tensors, no contention
+        timeout=1200,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import pytest
-import socket
 import sys
 import torch
 import torch.distributed as dist
@@ -25,20 +24,14 @@ def out(tmp_path_factory):
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _worker(rank: int, world: int, port: int, out: str) -> None:
+def _worker(rank: int, world: int, out: str) -> None:
     import os
 
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
     sys.path.insert(0, out)
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    # a file rendezvous: no port to pick, so no race with other processes for one
+    init = f"file://{os.path.join(out, 'rendezvous')}"
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
     try:
         from conditional_normal import ConditionalNormal
 
@@ -60,7 +53,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
 def test_ddp_two_processes_stay_in_sync(out):
-    mp.spawn(_worker, args=(2, free_port(), str(out)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, str(out)), nprocs=2, join=True)
     a = torch.load(out / "rank0.pt")
     b = torch.load(out / "rank1.pt")
     assert a.keys() == b.keys() and a

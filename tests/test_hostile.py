@@ -68,7 +68,7 @@ def test_refused_with_located_error(name):
     path = HOSTILE / name
     start = time.perf_counter()
     result = CliRunner().invoke(main, ["validate", str(path)])
-    assert time.perf_counter() - start < 20
+    assert time.perf_counter() - start < 60  # generous: CI machines are shared
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     output = result.output
@@ -124,7 +124,7 @@ def test_valid_hostile_docs_build_and_import_safely(name, tmp_path, monkeypatch)
     start = time.perf_counter()
     result = CliRunner().invoke(main, ["build", str(HOSTILE / name), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert time.perf_counter() - start < 30
+    assert time.perf_counter() - start < 90  # generous: CI machines are shared
 
     module, cls_name = VALID[name]
     monkeypatch.chdir(tmp_path)
@@ -142,7 +142,7 @@ def test_valid_hostile_docs_build_and_import_safely(name, tmp_path, monkeypatch)
     doc = yaml.safe_load((HOSTILE / name).read_text(encoding="utf-8"))["doc"]
     cls = getattr(mod, cls_name)
     assert _normal(doc) in _normal(cls.__doc__)
-    assert _normal(doc) in _normal(mod.__doc__ or "") or mod.__doc__ is None
+    assert _normal(doc) in _normal(mod.__doc__)
 
     # the generated files compile as plain Python, and the doc text is inert
     for file in out.glob("*.py"):

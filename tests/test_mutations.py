@@ -38,6 +38,15 @@ MUTANTS = {
         "no_constraint": [
             ("scale = F.softplus(scale.contiguous()) + 1e-05", "scale = scale.contiguous()")
         ],
+        "no_floor": [
+            ("scale = F.softplus(scale.contiguous()) + 1e-05", "scale = F.softplus(scale)")
+        ],
+        "validation_ignored": [
+            ("self.validate_args = validate_args", "self.validate_args = False")
+        ],
+        "net_renamed": [("self.net", "self.network")],
+        "loc_ignored": [("Normal(loc, scale,", "Normal(0 * loc, scale,")],
+        "hidden_ignored": [("hidden: Sequence[int] = (64, 64)", "hidden: Sequence[int] = (32,)")],
     },
     "gaussian_mixture": {
         "dropped_context": [("self.net(c)", "self.net(torch.zeros_like(c))")],
@@ -50,6 +59,16 @@ MUTANTS = {
                 "Categorical(logits=torch.zeros_like(mixture_logits),",
             )
         ],
+        "sample_one_component": [
+            ("i = self.mixture_distribution.sample(", "i = 0 * self.mixture_distribution.sample(")
+        ],
+        "sample_no_noise": [
+            ("return torch.normal(loc, scale).squeeze(-2)", "return loc.squeeze(-2)")
+        ],
+        "log_prob_no_constant": [
+            ("log_p = log_p - x.shape[-1]", "log_p = log_p - 0 * x.shape[-1]")
+        ],
+        "components_changed": [("components: int = 5", "components: int = 4")],
     },
 }
 

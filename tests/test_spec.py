@@ -261,7 +261,7 @@ def test_alias_bomb_is_fast():
     )
     start = time.perf_counter()
     line, column, message = error(text)
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 20  # an expanded bomb would take minutes
     assert (line, column) == (7, 7)
     assert "alias" in message
 
