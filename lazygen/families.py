@@ -53,14 +53,15 @@ NOT_FAMILIES = (
 #: ``constraints``: constraints torch declares as dependent or not at all;
 #: ``values``: arguments that are plain Python values, not tensors;
 #: ``tensors``: tensor arguments that torch declares no constraint for;
-#: ``event_rank``: where ``support`` is a property and cannot be read off the class;
+#: ``event_rank``, ``discrete``: where ``support`` is a property and cannot be read
+#: off the class;
 #: ``floors``: default ``min`` of an argument, where 1e-5 is too close to the edge;
 #: ``limits``: a soft bound ``L * tanh(x / L)`` on the unconstrained numbers a
 #: network gives an argument, for families whose samples or log-densities overflow
 #: at extreme parameters (see docs/families.md);
 #: ``context_free``: arguments torch cannot batch, so not from ``net``.
 FACTS: dict[str, dict[str, Any]] = {
-    "Binomial": {"event_rank": 0},
+    "Binomial": {"event_rank": 0, "discrete": True},
     "FisherSnedecor": {"floors": {"df2": 0.5}},
     "GeneralizedPareto": {
         "event_rank": 0,
@@ -81,12 +82,16 @@ FACTS: dict[str, dict[str, Any]] = {
         "floors": {"concentration": 0.5},
         "limits": {"concentration": 5.0, "scale": 10.0},
     },
-    "Categorical": {"event_rank": 0, "shapes": {"probs": ["D", "K"], "logits": ["D", "K"]}},
+    "Categorical": {
+        "event_rank": 0,
+        "discrete": True,
+        "shapes": {"probs": ["D", "K"], "logits": ["D", "K"]},
+    },
     "ContinuousBernoulli": {"values": ["lims"]},
     "LKJCholesky": {"values": ["dim"], "shapes": {"concentration": []}},
     "LogisticNormal": {"shapes": {"loc": ["D-1"], "scale": ["D-1"]}},
     "LowRankMultivariateNormal": {"shapes": {"cov_factor": ["D", "R"]}},
-    "Multinomial": {"event_rank": 1, "values": ["total_count"]},
+    "Multinomial": {"event_rank": 1, "discrete": True, "values": ["total_count"]},
     "MultivariateNormal": {
         "floors": {"covariance_matrix": 0.1, "precision_matrix": 0.1},
         "limits": {"covariance_matrix": 5.0, "precision_matrix": 5.0},
@@ -319,22 +324,21 @@ def _introspect(module: str, cls: str, name: str, builtin: bool) -> Family:
 
     support = inspect.getattr_static(obj, "support", None)
     static = isinstance(support, D.constraints.Constraint) and not isinstance(support, property)
+    rsample = inspect.getattr_static(obj, "has_rsample", False)
+    probe = None  # an instance, built once, for what only an instance tells
+    if ("event_rank" not in facts and not static) or isinstance(rsample, property):
+        probe = _probe(obj, params)
+
     if "event_rank" in facts:
         event_rank = facts["event_rank"]
     elif static:
         event_rank = support.event_dim
     else:
-        probe = _probe(obj, params)
         event_rank = len(probe.event_shape) if probe is not None else 0
 
-    if static:
-        discrete = bool(support.is_discrete)
-    else:
-        discrete = cls in ("Binomial", "Categorical", "Multinomial") and builtin
+    discrete = bool(support.is_discrete) if static else facts.get("discrete", False)
 
-    rsample = inspect.getattr_static(obj, "has_rsample", False)
     if isinstance(rsample, property):
-        probe = _probe(obj, params)
         rsample = probe.has_rsample if probe is not None else False
 
     vector = ["D"] if event_rank <= 1 else ["D", "D"]
