@@ -23,7 +23,7 @@ import torch.nn as nn
 import types
 import zuko  # noqa: F401  (imported on purpose: it sets torch's default validate_args)
 
-from lazygen.render import render
+from lazygen.render import render_module
 from lazygen.spec import load_text
 from table import print_table  # benchmarks/table.py, beside this script
 from torch.distributions import Distribution, Normal
@@ -77,7 +77,7 @@ def generate(name: str) -> type:
 
     (spec,) = load_text(SPECS[name], f"<{name}>")
     module = types.ModuleType(spec.module)
-    exec(compile(render(spec).module, f"<lazygen: {name}>", "exec"), module.__dict__)
+    exec(compile(render_module(spec), f"<lazygen: {name}>", "exec"), module.__dict__)
     return getattr(module, spec.name)
 
 

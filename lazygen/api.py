@@ -7,7 +7,7 @@ __all__ = ["load"]
 import types
 
 from .errors import Diagnostic, SpecError
-from .render import render
+from .render import render_module
 from .spec import load_paths
 from pathlib import Path
 
@@ -34,7 +34,7 @@ def load(path: str | Path, name: str | None = None) -> type:
         raise SpecError([Diagnostic(str(path), 1, 1, f"{what} (it holds {names})")])
 
     spec = picked[0]
-    source = render(spec).module
+    source = render_module(spec)
     module = types.ModuleType(spec.module)
     module.__file__ = f"<lazygen: {spec.path}>"
     exec(compile(source, module.__file__, "exec"), module.__dict__)  # our own rendered code

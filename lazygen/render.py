@@ -12,6 +12,7 @@ __all__ = [
     "checksum",
     "environment",
     "render",
+    "render_module",
     "template_dir",
 ]
 
@@ -645,12 +646,24 @@ def render(spec: Spec, out: str = "generated") -> Rendered:
         The two files' sources.
     """
 
+    context = _context(spec, out)
+    tests = _stamp(environment().get_template("test_module.py.j2").render(**context))
+    return Rendered(spec=spec, module=_render_module(context), tests=tests)
+
+
+def render_module(spec: Spec, out: str = "generated") -> str:
+    r"""Renders the module of a spec alone (what :func:`lazygen.load` needs)."""
+
+    return _render_module(_context(spec, out))
+
+
+def _context(spec: Spec, out: str) -> dict[str, Any]:
     command = regenerate_command(spec, out)
-    context = {**_Builder(spec, command).build(), **_test_context(spec)}
-    env = environment()
-    module = _stamp(env.get_template("module.py.j2").render(**context))
-    tests = _stamp(env.get_template("test_module.py.j2").render(**context))
-    return Rendered(spec=spec, module=module, tests=tests)
+    return {**_Builder(spec, command).build(), **_test_context(spec)}
+
+
+def _render_module(context: dict[str, Any]) -> str:
+    return _stamp(environment().get_template("module.py.j2").render(**context))
 
 
 #: Generated tests skipped for a family, with the reason: bugs of torch, not of lazygen.
