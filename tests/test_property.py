@@ -142,6 +142,15 @@ def test_random_valid_specs_build_and_work(data, tmp_path_factory):
         assert proc.returncode == 0, text + proc.stdout[-3000:]
 
 
+def generated_class(text: str, folder: Path) -> type:
+    r"""Builds the one spec of `text` into `folder` and returns its class."""
+
+    (spec,) = load_text(text, "spec.yaml")
+    path = folder / f"{spec.module}.py"
+    path.write_text(render(spec, str(folder)).module, encoding="utf-8")
+    return getattr(import_file(path, spec.module), spec.name)
+
+
 @pytest.mark.parametrize("context", [0, 2])
 def test_mixture_of_logits_family(context, tmp_path):
     text = (
@@ -149,10 +158,7 @@ def test_mixture_of_logits_family(context, tmp_path):
         f"features: 2\ncontext: {context}\nmixture: 2\nparams:\n"
         + ("  logits: net\n" if context else "  logits: {parameter: 0.25}\n")
     )
-    (spec,) = load_text(text, "mix.yaml")
-    path = tmp_path / f"{spec.module}.py"
-    path.write_text(render(spec, str(tmp_path)).module, encoding="utf-8")
-    lazy = getattr(import_file(path, spec.module), spec.name)()
+    lazy = generated_class(text, tmp_path)()
     c = torch.randn(3, context) if context else None
     d = lazy(c)
     assert d.batch_shape == ((3,) if context else ())
@@ -165,10 +171,7 @@ def test_mixture_of_buffers_only(tmp_path):
         "name: BufferMixture\nmodule: buffer_mix\nfamily: Normal\nfeatures: 2\nmixture: 2\n"
         "params:\n  loc: {buffer: 0.0}\n  scale: {buffer: 1.0}\n"
     )
-    (spec,) = load_text(text, "mix.yaml")
-    path = tmp_path / f"{spec.module}.py"
-    path.write_text(render(spec, str(tmp_path)).module, encoding="utf-8")
-    d = getattr(import_file(path, spec.module), spec.name)()()
+    d = generated_class(text, tmp_path)()()
     assert d.batch_shape == () and d.event_shape == (2,)
 
 
@@ -177,10 +180,7 @@ def test_conditional_mixture_without_net_component(tmp_path):
         "name: WeightsOnly\nmodule: weights_only\nfamily: Normal\nfeatures: 2\ncontext: 3\n"
         "mixture: 2\nparams:\n  loc: {parameter: 0.0}\n  scale: {parameter: 1.0}\n"
     )
-    (spec,) = load_text(text, "mix.yaml")
-    path = tmp_path / f"{spec.module}.py"
-    path.write_text(render(spec, str(tmp_path)).module, encoding="utf-8")
-    d = getattr(import_file(path, spec.module), spec.name)()(torch.randn(4, 3))
+    d = generated_class(text, tmp_path)()(torch.randn(4, 3))
     assert d.batch_shape == (4,) and d.event_shape == (2,)
 
 
@@ -209,10 +209,7 @@ def test_conditional_dependent_without_net(tmp_path):
         "independent: false\nparams:\n  concentration: {parameter: 1.5}\n"
         "  rate: {parameter: 1.5}\n"
     )
-    (spec,) = load_text(text, "dep.yaml")
-    path = tmp_path / f"{spec.module}.py"
-    path.write_text(render(spec, str(tmp_path)).module, encoding="utf-8")
-    d = getattr(import_file(path, spec.module), spec.name)()(torch.randn(4, 1))
+    d = generated_class(text, tmp_path)()(torch.randn(4, 1))
     assert d.batch_shape == (4, 2) and d.event_shape == ()
 
 
